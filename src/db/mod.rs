@@ -1,0 +1,5 @@
+//! The database layer: connecting, migrating, and the queries the relay, the API and the CLI share.
+
+mod migrate;
+
+pub use migrate::{current_version, embedded_migrations, latest_version, migrate};
