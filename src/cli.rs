@@ -5,7 +5,10 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use sqlx::Connection;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::config::Config;
+use crate::startup::ServeOptions;
 
 /// A transactional outbox relay for webhooks: PostgreSQL in, Svix out, nothing lost or doubled.
 #[derive(Debug, Parser)]
@@ -25,17 +28,58 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the relay and the HTTP API (applies pending migrations first).
+    Serve(ServeArgs),
     /// Apply pending schema migrations to DATABASE_URL and exit (a no-op when current).
     Migrate,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Do not serve the HTTP API (relay only).
+    #[arg(long)]
+    pub no_api: bool,
+    /// Do not run the relay (API only).
+    #[arg(long)]
+    pub no_relay: bool,
+    /// Do not apply migrations; wait until the schema is current instead.
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 impl Cli {
     /// Runs the chosen subcommand to completion.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
+            Command::Serve(args) => serve(self.config, args).await,
             Command::Migrate => migrate(&self.config).await,
         }
     }
+}
+
+async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    if args.no_api && args.no_relay {
+        anyhow::bail!("--no-api and --no-relay together leave nothing to run: drop one of them");
+    }
+    let options = ServeOptions { api: !args.no_api, relay: !args.no_relay, migrate: !args.no_migrate };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    crate::startup::run(config, None, options, shutdown).await
+}
+
+/// SIGTERM or SIGINT starts a graceful shutdown; a second one is left to the default (exit now).
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+    shutdown.cancel();
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -9,19 +9,33 @@
 //! their JSON Schemas.
 //!
 //! **The database layer** ([`db`]) owns the schema (refinery migrations) and the shared queries.
+//!
+//! With the default `server` feature: **the relay** ([`relay`]) claims committed rows with
+//! `FOR UPDATE SKIP LOCKED` and delivers each to Svix exactly once; **the Svix seam** ([`svix`])
+//! puts the SDK behind a trait and keeps one application per organization; **the HTTP API**
+//! ([`api`]) serves delivery state and Svix access; [`startup`] wires them for `serve`, and
+//! [`cli`] and [`config`] are the command line.
 
 pub mod db;
 mod error;
 pub mod events;
 pub mod outbox;
+#[cfg(feature = "server")]
+pub mod svix;
 
 pub use error::{Error, Result};
 pub use events::Event;
 pub use outbox::{Enqueued, OutboxMessage, enqueue, enqueue_many, enqueue_message, register_organization};
 
 #[cfg(feature = "server")]
+pub mod api;
+#[cfg(feature = "server")]
 pub mod cli;
 #[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
+pub mod relay;
+#[cfg(feature = "server")]
+pub mod startup;
 #[cfg(feature = "server")]
 pub mod telemetry;

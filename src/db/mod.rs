@@ -3,3 +3,5 @@
 mod migrate;
 
 pub use migrate::{current_version, embedded_migrations, latest_version, migrate};
+#[cfg(feature = "server")]
+pub mod organizations;

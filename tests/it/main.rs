@@ -1,7 +1,11 @@
-//! The integration test binary: every test runs against a real PostgreSQL, each in its own database.
+//! The integration test binary: every test runs against a real PostgreSQL, each in its own database,
+//! and Svix is the project's Svix-compatible fake driven through the real `svix` SDK.
 
 mod support;
+mod svix_fake;
 
 mod events;
 mod migrations;
 mod outbox;
+mod svix_fake_conformance;
+mod svix_sdk;
