@@ -1,6 +1,8 @@
-//! Test helpers: throwaway databases (and, where no server runs, a throwaway cluster).
+//! Test helpers: throwaway databases (and, where no server runs, a throwaway cluster) and configs.
 
+mod config;
 pub mod db;
 mod pg_cluster;
 
+pub use config::config;
 pub use db::TestDb;
