@@ -24,7 +24,7 @@ create table webhook_outbox (
     constraint webhook_outbox_status_check
         check (status in ('pending', 'delivering', 'delivered', 'failed')),
     constraint webhook_outbox_organization_id_check
-        check (length(organization_id) between 1 and 256),
+        check (organization_id ~ '^[a-zA-Z0-9_.-]+$' and length(organization_id) <= 256),
     constraint webhook_outbox_event_type_check
         check (event_type ~ '^[a-zA-Z0-9_.-]+$' and length(event_type) <= 256),
     constraint webhook_outbox_payload_check
@@ -53,7 +53,7 @@ create index webhook_outbox_svix_message_id_idx on webhook_outbox (svix_message_
 comment on table webhook_outbox is
     'Transactional outbox of webhook events: insert a row in the transaction that changes state; a relay delivers it to Svix exactly once.';
 comment on column webhook_outbox.id is 'The event''s id; sent to Svix as eventId when event_id is null.';
-comment on column webhook_outbox.organization_id is 'The organization the event belongs to; the uid of its Svix application.';
+comment on column webhook_outbox.organization_id is 'The organization the event belongs to; the uid of its Svix application, so ^[a-zA-Z0-9_.-]{1,256}$.';
 comment on column webhook_outbox.event_type is 'Event type, e.g. sandbox.created; must match ^[a-zA-Z0-9_.-]{1,256}$.';
 comment on column webhook_outbox.payload is 'The JSON object sent to Svix as the message payload.';
 comment on column webhook_outbox.event_id is 'Optional idempotency key chosen by the producer, unique per organization; sent to Svix as eventId.';
@@ -90,7 +90,7 @@ create table webhook_organizations (
     created_at  timestamptz not null default now(),
     updated_at  timestamptz not null default now(),
 
-    constraint webhook_organizations_id_check check (length(id) between 1 and 256),
+    constraint webhook_organizations_id_check check (id ~ '^[a-zA-Z0-9_.-]+$' and length(id) <= 256),
     constraint webhook_organizations_name_check check (length(name) between 1 and 256)
 );
 
@@ -115,7 +115,7 @@ create table webhook_outbox_attempts (
     svix_message_id text,
 
     constraint webhook_outbox_attempts_outcome_check
-        check (outcome in ('delivered', 'duplicate', 'retry', 'failed', 'released'))
+        check (outcome in ('delivered', 'duplicate', 'retry', 'failed'))
 );
 
 create index webhook_outbox_attempts_outbox_idx on webhook_outbox_attempts (outbox_id, started_at);
@@ -127,7 +127,7 @@ comment on column webhook_outbox_attempts.attempt is 'The row''s attempts count 
 comment on column webhook_outbox_attempts.relay is 'The relay instance that made the attempt.';
 comment on column webhook_outbox_attempts.started_at is 'When the hand-off started.';
 comment on column webhook_outbox_attempts.duration_ms is 'How long the hand-off took, in milliseconds.';
-comment on column webhook_outbox_attempts.outcome is 'delivered, duplicate (Svix had it already: 409), retry, failed (permanent) or released (handed back at shutdown).';
+comment on column webhook_outbox_attempts.outcome is 'delivered, duplicate (Svix had it already: 409, its id recorded), retry (will be tried again) or failed (gave up).';
 comment on column webhook_outbox_attempts.http_status is 'The HTTP status Svix answered, if it answered.';
 comment on column webhook_outbox_attempts.error is 'The failure, readable by a person.';
 comment on column webhook_outbox_attempts.svix_message_id is 'The Svix message id recorded by this attempt, if any.';

@@ -17,6 +17,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", value_parser = secret, hide_env_values = true, global = true)]
     pub database_url: Option<SecretString>,
 
+    /// Most PostgreSQL connections this process opens (plus one for LISTEN). Deliveries wait on
+    /// Svix, not on the database, so a few connections serve a high RELAY_CONCURRENCY.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=1_000), global = true)]
+    pub database_pool_size: u32,
+
     /// Svix API token. Without it, delivery is disabled: events wait as pending and the API stays up.
     #[arg(long, env = "SVIX_AUTH_TOKEN", value_parser = secret, hide_env_values = true, global = true)]
     pub svix_auth_token: Option<SecretString>,
@@ -54,6 +59,15 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_ATTEMPTS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000), global = true)]
     pub relay_max_attempts: u32,
 
+    /// First retry delay in milliseconds; each retry doubles the ceiling, and the actual delay is
+    /// drawn at random below it (full jitter) so relays don't retry in lockstep.
+    #[arg(long, env = "RELAY_BACKOFF_BASE_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub relay_backoff_base_ms: u64,
+
+    /// Longest delay between two hand-offs of one row, in seconds (the backoff's cap).
+    #[arg(long, env = "RELAY_BACKOFF_MAX_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub relay_backoff_max_secs: u64,
+
     /// Seconds to finish in-flight deliveries after SIGTERM/SIGINT before unstarted claims are handed back.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 25, global = true)]
     pub shutdown_timeout_secs: u64,
@@ -88,6 +102,14 @@ impl Config {
 
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.relay_lease_secs)
+    }
+
+    pub fn backoff_base(&self) -> Duration {
+        Duration::from_millis(self.relay_backoff_base_ms)
+    }
+
+    pub fn backoff_max(&self) -> Duration {
+        Duration::from_secs(self.relay_backoff_max_secs)
     }
 
     pub fn shutdown_timeout(&self) -> Duration {

@@ -74,7 +74,7 @@ impl OutboxMessage {
     /// Checks everything the database would refuse, and the payload size limit, up front so
     /// the caller gets an error it can act on and its transaction stays usable.
     pub fn validate(&self, max_payload_bytes: usize) -> Result<()> {
-        if !(1..=MAX_ID_LEN).contains(&self.organization_id.len()) {
+        if !is_valid_organization_id(&self.organization_id) {
             return Err(Error::InvalidOrganizationId { organization_id: self.organization_id.clone() });
         }
         if !is_valid_event_type(&self.event_type) {
@@ -94,6 +94,12 @@ impl OutboxMessage {
         }
         Ok(())
     }
+}
+
+/// The organization id becomes its Svix application's `uid`, which Svix restricts to the same
+/// characters and length as event types; refusing others here beats a `failed` row later.
+fn is_valid_organization_id(id: &str) -> bool {
+    is_valid_event_type(id)
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -229,7 +235,7 @@ pub async fn enqueue_many(
 /// application is created with this name. Events may be written before or without it: the
 /// relay then names the application after the organization id.
 pub async fn register_organization(conn: &mut PgConnection, id: &str, name: &str) -> Result<()> {
-    if !(1..=MAX_ID_LEN).contains(&id.len()) {
+    if !is_valid_organization_id(id) {
         return Err(Error::InvalidOrganizationId { organization_id: id.to_owned() });
     }
     if !(1..=MAX_ID_LEN).contains(&name.len()) {

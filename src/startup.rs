@@ -46,7 +46,7 @@ impl Services {
             .parse()
             .context("DATABASE_URL is not a valid PostgreSQL URL (postgres://user:pass@host:5432/db)")?;
         let pool = PgPoolOptions::new()
-            .max_connections(config.relay_concurrency.clamp(4, 64) + 8)
+            .max_connections(config.database_pool_size)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with(options.application_name("webhook-outbox"));
         let svix = config.svix_auth_token.as_ref().map(|token| {

@@ -1,12 +1,390 @@
 //! The relay: claims committed outbox rows and delivers each to Svix exactly once.
+//!
+//! [`Relay::relay_once`] is one step: claim a batch under a lease ([`claim`]), hand each row to
+//! Svix with bounded concurrency ([`deliver`]), and write the outcomes in batches, each only while
+//! this relay still holds the row's lease. [`run`] is the loop around it: it waits for NOTIFY or
+//! the poll tick ([`wake`]), backs off while the database is down, pauses while Svix refuses the
+//! token, and drains on shutdown.
+//!
+//! Exactly once: a row is claimed by one relay at a time (`FOR UPDATE SKIP LOCKED`, then a lease);
+//! a relay that dies or stalls loses the lease and the row is handed off again with the same
+//! `eventId`, which Svix answers with 409; the relay then records the message Svix already has.
 
+mod backoff;
+pub mod claim;
+mod deliver;
+mod wake;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub use backoff::Backoff;
+use backoff::Throttle;
+use claim::{Claimed, Outcome, Recorded};
+use deliver::HandOff;
+pub use wake::Wake;
 
 use crate::startup::Services;
+use crate::svix::{ApplicationError, Applications, SvixError};
 
-/// Runs the relay loop until `shutdown` is cancelled.
+/// How often a relay whose token Svix refused asks again.
+const REFUSED_RECHECK: Duration = Duration::from_secs(30);
+/// The first and the longest wait before trying the database again.
+const DB_RETRY_FIRST: Duration = Duration::from_millis(250);
+const DB_RETRY_MAX: Duration = Duration::from_secs(10);
+/// An idle relay never sleeps less than this, so rows due but locked by another relay's claim
+/// statement do not make it spin.
+const MIN_IDLE_WAIT: Duration = Duration::from_millis(25);
+
+/// What one [`Relay::relay_once`] step did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub claimed: usize,
+    pub delivered: usize,
+    pub retried: usize,
+    pub failed: usize,
+    /// Handed back unstarted (shutdown, throttling ate the lease, or Svix refused the token).
+    pub released: usize,
+    /// Outcomes not written because another relay has taken the row over since (or the
+    /// database was unreachable); that relay's outcome stands.
+    pub superseded: usize,
+}
+
+/// A relay instance: the settings, the Svix applications, and the state shared by its deliveries.
+#[derive(Debug)]
+pub struct Relay {
+    id: String,
+    pool: PgPool,
+    apps: Applications,
+    refused: Arc<AtomicBool>,
+    batch_size: u32,
+    concurrency: usize,
+    lease: Duration,
+    max_attempts: i32,
+    backoff: Backoff,
+    shutdown_timeout: Duration,
+    throttle: Throttle,
+    shutdown: CancellationToken,
+}
+
+impl Relay {
+    /// A relay over the shared services, or `None` when Svix is disabled (no `SVIX_AUTH_TOKEN`).
+    pub fn new(services: &Services, shutdown: CancellationToken) -> Option<Relay> {
+        let config = &services.config;
+        Some(Relay {
+            id: instance_name(),
+            pool: services.pool.clone(),
+            apps: services.svix.clone()?,
+            refused: services.svix_refused.clone(),
+            batch_size: config.relay_batch_size,
+            concurrency: config.relay_concurrency as usize,
+            lease: config.lease(),
+            max_attempts: i32::try_from(config.relay_max_attempts).unwrap_or(i32::MAX),
+            backoff: Backoff { base: config.backoff_base(), max: config.backoff_max() },
+            shutdown_timeout: config.shutdown_timeout(),
+            throttle: Throttle::default(),
+            shutdown,
+        })
+    }
+
+    /// This instance's name, as written to `leased_by` and the attempts table.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether Svix currently refuses our token (nothing is claimed meanwhile).
+    pub fn is_refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Asks Svix whether it accepts the token, entering or leaving refused mode accordingly.
+    /// Other failures (Svix unreachable) leave the mode as it is: deliveries retry those.
+    pub async fn check_svix(&self) {
+        match self.apps.svix().check_token().await {
+            Ok(()) => {
+                if self.refused.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Svix accepts SVIX_AUTH_TOKEN again: delivery resumed");
+                }
+            }
+            Err(SvixError::Unauthorized { status }) => self.enter_refused(status),
+            Err(error) => {
+                tracing::warn!(error = %error, "could not check the Svix token; will retry deliveries")
+            }
+        }
+    }
+
+    fn enter_refused(&self, status: u16) {
+        if !self.refused.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                http.status = status,
+                "Svix refused SVIX_AUTH_TOKEN: delivery paused, events wait as pending; fix the token \
+                 (it is checked again every {}s)",
+                REFUSED_RECHECK.as_secs()
+            );
+        }
+    }
+
+    /// One step: claims a batch, hands every row to Svix, records the outcomes, and says what it
+    /// did. Claims nothing while Svix refuses the token. Errors only when the claim itself fails
+    /// (database unreachable); rows claimed are always accounted for in the report.
+    pub async fn relay_once(&self) -> Result<Report, sqlx::Error> {
+        if self.is_refused() || self.shutdown.is_cancelled() {
+            return Ok(Report::default());
+        }
+        let claim = claim::claim(&self.pool, &self.id, self.batch_size, self.lease).await?;
+        if claim.rows.is_empty() {
+            return Ok(Report::default());
+        }
+        let claimed = claim.rows.len();
+        let claimed_at = Instant::now();
+        let (done, results) = mpsc::channel(self.concurrency);
+        let deliver_all = async move {
+            futures::stream::iter(claim.rows)
+                .for_each_concurrent(self.concurrency, |row| {
+                    let done = done.clone();
+                    async move {
+                        let _ = done.send(self.process(row, claimed_at).await).await;
+                    }
+                })
+                .await;
+        };
+        // Outcomes are written while later rows are still being delivered, batching whatever
+        // has finished since the last write.
+        let ((), report) = tokio::join!(deliver_all, self.record_all(claim.token, results));
+        Ok(Report { claimed, ..report })
+    }
+
+    /// Hands one claimed row off (or releases it unstarted) and decides its outcome.
+    async fn process(&self, row: Claimed, claimed_at: Instant) -> (Recorded, chrono::DateTime<Utc>) {
+        self.throttle.wait().await;
+        let started_at = Utc::now();
+        let start = Instant::now();
+        // Starting late in the lease risks another relay taking the row while we still work on
+        // it; handing it back costs nothing.
+        let outcome = if self.shutdown.is_cancelled()
+            || self.is_refused()
+            || claimed_at.elapsed() > self.lease / 2
+        {
+            Outcome::Released
+        } else if row.attempts > self.max_attempts {
+            // Only reachable through expired leases: the relays holding it kept stopping mid-delivery.
+            Outcome::Failed {
+                error: format!(
+                    "gave up after {} hand-offs whose relays stopped before recording an outcome; replay it once the relays are healthy",
+                    row.attempts - 1
+                ),
+                http_status: None,
+            }
+        } else {
+            let hand_off =
+                tokio::time::timeout(self.lease - claimed_at.elapsed(), deliver::hand_off(&self.apps, &row));
+            tokio::select! {
+                result = hand_off => match result {
+                    Ok(result) => self.judge(&row, result),
+                    Err(_) => self.retry_or_fail(&row, "Svix did not answer before the row's lease ran out".into(), None),
+                },
+                _ = self.drain_deadline() => {
+                    self.retry_or_fail(&row, "the relay shut down before Svix answered".into(), None)
+                }
+            }
+        };
+        let recorded =
+            Recorded { id: row.id, attempt: row.attempts, started_at, duration: start.elapsed(), outcome };
+        (recorded, row.created_at)
+    }
+
+    /// Resolves after shutdown plus `SHUTDOWN_TIMEOUT_SECS`: in-flight hand-offs are abandoned then.
+    async fn drain_deadline(&self) {
+        self.shutdown.cancelled().await;
+        tokio::time::sleep(self.shutdown_timeout).await;
+    }
+
+    fn judge(&self, row: &Claimed, result: Result<HandOff, ApplicationError>) -> Outcome {
+        let error = match result {
+            Ok(HandOff::Created(id)) => {
+                self.throttle.succeeded();
+                return Outcome::Delivered { svix_message_id: id, duplicate: false };
+            }
+            Ok(HandOff::Duplicate(id)) => return Outcome::Delivered { svix_message_id: id, duplicate: true },
+            Err(error) => error,
+        };
+        let status = match &error {
+            ApplicationError::Svix(svix) => svix.http_status(),
+            ApplicationError::Database(_) => None,
+        };
+        match &error {
+            ApplicationError::Svix(SvixError::RateLimited) => self.throttle.rate_limited(),
+            ApplicationError::Svix(SvixError::Unauthorized { status }) => {
+                // Our configuration, not the row, is at fault: it waits without using up attempts.
+                self.enter_refused(*status);
+                return Outcome::Retry {
+                    error: error.to_string(),
+                    http_status: Some(*status),
+                    at: Utc::now(),
+                };
+            }
+            _ => {}
+        }
+        if error.is_retryable() {
+            self.retry_or_fail(row, error.to_string(), status)
+        } else {
+            Outcome::Failed {
+                error: format!("{error}; this will not succeed by retrying: fix the event, then replay it"),
+                http_status: status,
+            }
+        }
+    }
+
+    fn retry_or_fail(&self, row: &Claimed, error: String, http_status: Option<u16>) -> Outcome {
+        if row.attempts >= self.max_attempts {
+            let error =
+                format!("gave up after {} attempts (RELAY_MAX_ATTEMPTS); last error: {error}", row.attempts);
+            return Outcome::Failed { error, http_status };
+        }
+        let delay =
+            chrono::Duration::from_std(self.backoff.delay(row.attempts)).unwrap_or(chrono::Duration::MAX);
+        Outcome::Retry { error, http_status, at: Utc::now() + delay }
+    }
+
+    /// Writes outcomes as they arrive, in batches, and tallies what was written.
+    async fn record_all(
+        &self,
+        token: Uuid,
+        mut results: mpsc::Receiver<(Recorded, chrono::DateTime<Utc>)>,
+    ) -> Report {
+        let mut report = Report::default();
+        let mut batch = Vec::new();
+        while results.recv_many(&mut batch, 1024).await > 0 {
+            let outcomes: Vec<Recorded> = batch.iter().map(|(recorded, _)| recorded.clone()).collect();
+            let written = self.record(token, &outcomes).await;
+            for (recorded, created_at) in &batch {
+                if !written.contains(&recorded.id) {
+                    report.superseded += 1;
+                    continue;
+                }
+                tally(&mut report, &recorded.outcome, *created_at);
+            }
+            batch.clear();
+        }
+        report
+    }
+
+    /// Writes one batch of outcomes, retrying briefly while the database is unreachable.
+    async fn record(&self, token: Uuid, outcomes: &[Recorded]) -> Vec<Uuid> {
+        let mut delay = DB_RETRY_FIRST;
+        for _ in 0..5 {
+            match claim::record(&self.pool, token, &self.id, outcomes).await {
+                Ok(written) => return written,
+                Err(error) => {
+                    tracing::warn!(error = %error, rows = outcomes.len(), "could not record outcomes; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(DB_RETRY_MAX);
+                }
+            }
+        }
+        // Safe to give up: the rows stay leased, and when the lease expires they are handed off
+        // again; Svix answers 409 for their eventIds and the relay records the messages it has.
+        tracing::error!(
+            rows = outcomes.len(),
+            "could not record outcomes; the rows will be handed off again after their lease"
+        );
+        Vec::new()
+    }
+
+    /// Runs steps until `shutdown`: straight on while there is work, else until NOTIFY, the poll
+    /// interval, or the earliest retry falls due; backs off while the database is unreachable.
+    pub async fn run(&self, wake: &Wake, poll: Duration) {
+        tracing::info!(relay = %self.id, "relay started");
+        self.check_svix().await;
+        let mut db_delay = DB_RETRY_FIRST;
+        while !self.shutdown.is_cancelled() {
+            if self.is_refused() {
+                self.sleep(REFUSED_RECHECK).await;
+                self.check_svix().await;
+                continue;
+            }
+            match self.relay_once().await {
+                Ok(report) => {
+                    db_delay = DB_RETRY_FIRST;
+                    if report.claimed > 0 {
+                        tracing::debug!(?report, "batch done");
+                        continue;
+                    }
+                    let wait = match claim::next_due(&self.pool).await {
+                        Ok(Some(due)) => {
+                            (due - Utc::now()).to_std().unwrap_or_default().clamp(MIN_IDLE_WAIT, poll)
+                        }
+                        _ => poll,
+                    };
+                    wake.wait(wait, &self.shutdown).await;
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, retry_in_ms = db_delay.as_millis() as u64, "cannot claim: database unreachable");
+                    self.sleep(db_delay).await;
+                    db_delay = (db_delay * 2).min(DB_RETRY_MAX);
+                }
+            }
+        }
+        tracing::info!(relay = %self.id, "relay stopped");
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+    }
+}
+
+fn tally(report: &mut Report, outcome: &Outcome, created_at: chrono::DateTime<Utc>) {
+    match outcome {
+        Outcome::Delivered { .. } => {
+            report.delivered += 1;
+            metrics::counter!("webhook_outbox_delivered_total").increment(1);
+            let latency = (Utc::now() - created_at).to_std().unwrap_or_default();
+            metrics::histogram!("webhook_outbox_delivery_latency_seconds").record(latency.as_secs_f64());
+        }
+        Outcome::Retry { .. } => {
+            report.retried += 1;
+            metrics::counter!("webhook_outbox_retried_total").increment(1);
+        }
+        Outcome::Failed { .. } => {
+            report.failed += 1;
+            metrics::counter!("webhook_outbox_failed_total").increment(1);
+        }
+        Outcome::Released => report.released += 1,
+    }
+}
+
+/// `host:pid:random`, unique per relay instance (several may run in one process in tests).
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "relay".into());
+    let suffix = &Uuid::new_v4().simple().to_string()[..6];
+    format!("{}:{}:{suffix}", host.trim(), std::process::id())
+}
+
+/// Runs the relay until `shutdown` is cancelled: waits for the schema, then claims and delivers.
+/// With Svix disabled it only waits: rows stay pending until a token is configured.
 pub async fn run(services: Services, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let _ = services;
-    shutdown.cancelled().await;
+    let Some(relay) = Relay::new(&services, shutdown.clone()) else {
+        shutdown.cancelled().await;
+        return Ok(());
+    };
+    let mut migrated = services.migrated.clone();
+    tokio::select! {
+        _ = migrated.wait_for(|current| *current) => {}
+        _ = shutdown.cancelled() => return Ok(()),
+    }
+    let wake = Wake::listen(&services.pool, shutdown.clone());
+    relay.run(&wake, services.config.poll_interval()).await;
     Ok(())
 }

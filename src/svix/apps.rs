@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
+use tokio::sync::OnceCell;
 
 use super::{Svix, SvixError};
 use crate::db::organizations;
@@ -18,12 +19,25 @@ pub enum ApplicationError {
     Database(#[from] sqlx::Error),
 }
 
+impl ApplicationError {
+    /// Whether trying again later may succeed: Svix's retryable failures, and any database error.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ApplicationError::Svix(error) => error.is_retryable(),
+            ApplicationError::Database(_) => true,
+        }
+    }
+}
+
 /// The application-per-organization cache, shared by the relay's deliveries and the API.
 #[derive(Debug, Clone)]
 pub struct Applications {
     pool: PgPool,
     svix: Arc<dyn Svix>,
-    cache: Arc<Mutex<HashMap<String, String>>>,
+    // One cell per organization: concurrent callers for an organization not yet known wait for
+    // the first lookup instead of all asking the database and Svix at once. A failed lookup
+    // leaves the cell empty, so the next caller tries again.
+    cache: Arc<Mutex<HashMap<String, Arc<OnceCell<String>>>>>,
 }
 
 impl Applications {
@@ -38,19 +52,19 @@ impl Applications {
 
     /// The organization's Svix `app_…` id, creating the application if it does not exist yet.
     pub async fn app_id(&self, organization_id: &str) -> Result<String, ApplicationError> {
-        if let Some(id) = self.cached(organization_id) {
-            return Ok(id);
-        }
+        let cell = self.cell(organization_id);
+        cell.get_or_try_init(|| self.resolve(organization_id)).await.cloned()
+    }
+
+    async fn resolve(&self, organization_id: &str) -> Result<String, ApplicationError> {
         let known = organizations::find(&self.pool, organization_id).await?;
         if let Some(app_id) = known.as_ref().and_then(|o| o.svix_app_id.clone()) {
-            self.remember(organization_id, &app_id);
             return Ok(app_id);
         }
         let name = known.map(|o| o.name).unwrap_or_else(|| organization_id.to_owned());
         match self.get_or_create(organization_id, &name).await {
             Ok(app_id) => {
                 organizations::record_app(&self.pool, organization_id, &name, &app_id).await?;
-                self.remember(organization_id, &app_id);
                 Ok(app_id)
             }
             Err(error) => {
@@ -71,18 +85,15 @@ impl Applications {
 
     /// Drops what is known of the organization's application, e.g. after Svix said it is gone.
     pub async fn forget(&self, organization_id: &str) -> Result<(), sqlx::Error> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(organization_id);
+        self.lock().remove(organization_id);
         organizations::forget_app(&self.pool, organization_id).await
     }
 
-    fn cached(&self, organization_id: &str) -> Option<String> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(organization_id).cloned()
+    fn cell(&self, organization_id: &str) -> Arc<OnceCell<String>> {
+        self.lock().entry(organization_id.to_owned()).or_default().clone()
     }
 
-    fn remember(&self, organization_id: &str, app_id: &str) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(organization_id.to_owned(), app_id.to_owned());
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<String>>>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

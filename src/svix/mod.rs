@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use apps::Applications;
+pub use apps::{ApplicationError, Applications};
 pub use sdk::SdkClient;
 
 /// A message for Svix: `eventId` makes a repeated hand-off a 409 instead of a second message.
@@ -82,6 +82,20 @@ impl SvixError {
             self,
             SvixError::RateLimited | SvixError::Server { .. } | SvixError::Transport(_) | SvixError::Timeout
         )
+    }
+
+    /// A short label for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SvixError::Conflict(_) => "conflict",
+            SvixError::Unauthorized { .. } => "unauthorized",
+            SvixError::NotFound(_) => "not_found",
+            SvixError::RateLimited => "rate_limited",
+            SvixError::Server { .. } => "server_error",
+            SvixError::Rejected { .. } => "rejected",
+            SvixError::Transport(_) => "transport",
+            SvixError::Timeout => "timeout",
+        }
     }
 
     /// The HTTP status Svix answered, if it answered.

@@ -7,5 +7,6 @@ mod svix_fake;
 mod events;
 mod migrations;
 mod outbox;
+mod relay;
 mod svix_fake_conformance;
 mod svix_sdk;

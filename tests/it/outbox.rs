@@ -96,6 +96,7 @@ async fn the_database_refuses_plain_sql_rows_that_break_the_contract() {
         "insert into webhook_outbox (organization_id, event_type, payload) values ('org-1', 'bad type!', '{}')",
         "insert into webhook_outbox (organization_id, event_type, payload) values ('org-1', 'a.b', '[1]')",
         "insert into webhook_outbox (organization_id, event_type, payload) values ('', 'a.b', '{}')",
+        "insert into webhook_outbox (organization_id, event_type, payload) values ('org 1', 'a.b', '{}')",
         "insert into webhook_outbox (organization_id, event_type, payload, status) values ('o', 'a.b', '{}', 'sent')",
     ];
     for statement in bad {
@@ -210,6 +211,9 @@ async fn every_invalid_message_is_refused_with_its_own_error_and_writes_nothing(
             matches!(e, Error::PayloadTooLarge { limit: 262144, .. })
         }),
         (OutboxMessage::custom("", "custom.event", json!({})), |e| {
+            matches!(e, Error::InvalidOrganizationId { .. })
+        }),
+        (OutboxMessage::custom("org/1", "custom.event", json!({})), |e| {
             matches!(e, Error::InvalidOrganizationId { .. })
         }),
         (OutboxMessage::custom("org-1", "custom.event", json!({})).with_event_id(""), |e| {

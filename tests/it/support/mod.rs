@@ -3,6 +3,7 @@
 mod config;
 pub mod db;
 mod pg_cluster;
+pub mod relay;
 
 pub use config::config;
 pub use db::TestDb;
