@@ -59,8 +59,12 @@ pub fn metrics() -> &'static PrometheusHandle {
     })
 }
 
-/// HELP lines for the metrics the relay emits.
+/// HELP lines for the metrics the relay emits, and the counters registered at 0 so `rate()`
+/// sees them from the first scrape rather than from the first event.
 fn describe() {
+    for counter in [DELIVERED_TOTAL, FAILED_TOTAL, RETRIED_TOTAL] {
+        metrics::counter!(counter).absolute(0);
+    }
     metrics::describe_counter!(DELIVERED_TOTAL, Unit::Count, "Events handed to Svix successfully.");
     metrics::describe_counter!(FAILED_TOTAL, Unit::Count, "Events that gave up and were marked failed.");
     metrics::describe_counter!(RETRIED_TOTAL, Unit::Count, "Hand-offs that failed and will be retried.");

@@ -41,7 +41,9 @@ pub fn router(services: Services) -> Router {
         // Set after every route is added: it applies to the routes present when it is called.
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(TraceLayer::new_for_http())
+        // Request spans only: 5xx are logged once, with their cause, by `ApiError` (an expected
+        // 503 such as `svix_disabled` is no error), so tower-http's own failure log is off.
+        .layer(TraceLayer::new_for_http().on_failure(()))
         .with_state(services)
 }
 
