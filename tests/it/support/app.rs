@@ -68,12 +68,16 @@ pub async fn spawn_app_with_flags(db: &TestDb, fake: Option<&SvixFake>, flags: &
     spawn_app_for(config(db, fake, flags)).await
 }
 
-/// The API for a config built by the test.
+/// The API (no relay) for a config built by the test.
 pub async fn spawn_app_for(config: webhook_outbox::config::Config) -> TestApp {
+    spawn_serving(config, ServeOptions { api: true, relay: false, migrate: true }).await
+}
+
+/// `startup::run` with these options (e.g. with the relay too); `options.api` must be on.
+pub async fn spawn_serving(config: webhook_outbox::config::Config, options: ServeOptions) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the API");
     let addr = listener.local_addr().expect("local addr");
     let shutdown = CancellationToken::new();
-    let options = ServeOptions { api: true, relay: false, migrate: true };
     tokio::spawn(run(config, Some(listener), options, shutdown.clone()));
     let client = Client::builder(TokioExecutor::new()).build_http();
     TestApp { addr, shutdown, client }

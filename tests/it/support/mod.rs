@@ -9,7 +9,7 @@ mod pg_cluster;
 #[allow(unused_imports)] // each test module uses a different subset
 pub use app::{
     ADMIN_TOKEN, Reply, TestApp, org_key, outbox_rows, revoked_key, set_status, spawn_app, spawn_app_for,
-    spawn_app_with, spawn_app_with_flags,
+    spawn_app_with, spawn_app_with_flags, spawn_serving,
 };
 pub use config::config;
 pub use db::TestDb;
