@@ -32,6 +32,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending schema migrations to DATABASE_URL and exit (a no-op when current).
     Migrate,
+    /// Manage organization API keys for the HTTP API.
+    ApiKey {
+        #[command(subcommand)]
+        command: crate::api::keys::ApiKeyCommand,
+    },
+    /// Print the HTTP API's OpenAPI 3.1 document, webhook payloads included (no database needed).
+    Openapi,
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,6 +60,11 @@ impl Cli {
         match self.command {
             Command::Serve(args) => serve(self.config, args).await,
             Command::Migrate => migrate(&self.config).await,
+            Command::ApiKey { command } => command.run(&mut connect(&self.config).await?).await,
+            Command::Openapi => {
+                println!("{:#}", crate::api::openapi::document());
+                Ok(())
+            }
         }
     }
 }
@@ -82,11 +94,15 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-async fn migrate(config: &Config) -> anyhow::Result<()> {
+async fn connect(config: &Config) -> anyhow::Result<sqlx::PgConnection> {
     let url = config.database_url()?;
-    let mut conn = sqlx::PgConnection::connect(url.expose_secret())
+    sqlx::PgConnection::connect(url.expose_secret())
         .await
-        .context("cannot connect to DATABASE_URL: check that PostgreSQL is running and the URL is right")?;
+        .context("cannot connect to DATABASE_URL: check that PostgreSQL is running and the URL is right")
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let mut conn = connect(config).await?;
     let applied = crate::db::migrate(&mut conn).await.context("migrating the database")?;
     if applied.is_empty() {
         println!("schema is up to date (version {})", crate::db::latest_version());

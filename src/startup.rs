@@ -75,6 +75,8 @@ pub async fn run(
     options: ServeOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // Installs the process's metrics recorder before the relay records anything.
+    crate::telemetry::metrics();
     let (migrated_tx, migrated_rx) = watch::channel(false);
     let services = Services::new(config, migrated_rx)?;
     if services.svix.is_none() {

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::claim::Claimed;
 use crate::svix::{ApplicationError, Applications, NewMessage, SvixError};
+use crate::telemetry;
 
 /// What Svix holds for the row after a successful hand-off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +65,7 @@ async fn timed<T>(
         Ok(_) => "ok",
         Err(error) => error.kind(),
     };
-    metrics::histogram!("webhook_outbox_svix_request_duration_seconds", "call" => call, "outcome" => outcome)
+    metrics::histogram!(telemetry::SVIX_REQUEST_DURATION_SECONDS, "call" => call, "outcome" => outcome)
         .record(start.elapsed().as_secs_f64());
     result
 }

@@ -35,6 +35,7 @@ pub use wake::Wake;
 
 use crate::startup::Services;
 use crate::svix::{ApplicationError, Applications, SvixError};
+use crate::telemetry;
 
 /// How often a relay whose token Svix refused asks again.
 const REFUSED_RECHECK: Duration = Duration::from_secs(30);
@@ -349,17 +350,17 @@ fn tally(report: &mut Report, outcome: &Outcome, created_at: chrono::DateTime<Ut
     match outcome {
         Outcome::Delivered { .. } => {
             report.delivered += 1;
-            metrics::counter!("webhook_outbox_delivered_total").increment(1);
+            metrics::counter!(telemetry::DELIVERED_TOTAL).increment(1);
             let latency = (Utc::now() - created_at).to_std().unwrap_or_default();
-            metrics::histogram!("webhook_outbox_delivery_latency_seconds").record(latency.as_secs_f64());
+            metrics::histogram!(telemetry::DELIVERY_LATENCY_SECONDS).record(latency.as_secs_f64());
         }
         Outcome::Retry { .. } => {
             report.retried += 1;
-            metrics::counter!("webhook_outbox_retried_total").increment(1);
+            metrics::counter!(telemetry::RETRIED_TOTAL).increment(1);
         }
         Outcome::Failed { .. } => {
             report.failed += 1;
-            metrics::counter!("webhook_outbox_failed_total").increment(1);
+            metrics::counter!(telemetry::FAILED_TOTAL).increment(1);
         }
         Outcome::Released => report.released += 1,
     }

@@ -23,7 +23,7 @@ pub struct NewMessage {
 }
 
 /// One delivery attempt of a message to one of the customer's endpoints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAttempt {
     pub id: String,
@@ -40,7 +40,7 @@ pub struct DeliveryAttempt {
 }
 
 /// A signed link into Svix's consumer app portal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PortalAccess {
     pub url: String,
     pub token: String,

@@ -4,6 +4,7 @@
 mod support;
 mod svix_fake;
 
+mod api;
 mod events;
 mod migrations;
 mod outbox;
