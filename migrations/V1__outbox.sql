@@ -39,6 +39,9 @@ create table webhook_outbox (
 create index webhook_outbox_due_idx on webhook_outbox (next_attempt_at)
     where status in ('pending', 'delivering');
 
+-- Serves the failures view, replays and the failed gauge without scanning delivered history.
+create index webhook_outbox_failed_idx on webhook_outbox (created_at) where status = 'failed';
+
 -- The caller's idempotency key: one row per (organization, event_id).
 create unique index webhook_outbox_event_id_key on webhook_outbox (organization_id, event_id)
     where event_id is not null;

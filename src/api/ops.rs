@@ -77,14 +77,16 @@ pub async fn metrics(State(services): State<Services>) -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 
-const STATUSES: [&str; 4] = ["pending", "delivering", "delivered", "failed"];
+const STATUSES: [&str; 3] = ["pending", "delivering", "failed"];
 
 /// Gauges read at scrape time rather than kept in the process: every relay and API process
 /// shares the one table, so the database is the only place that knows the backlog.
 async fn append_backlog(services: &Services, text: &mut String) -> Result<(), sqlx::Error> {
     let backlog = messages::backlog(&services.pool).await?;
     let oldest = messages::oldest_pending_age_secs(&services.pool).await?;
-    text.push_str("# HELP webhook_outbox_backlog Outbox rows per status.\n");
+    text.push_str(
+        "# HELP webhook_outbox_backlog Outbox rows not delivered, per status (delivered: see webhook_outbox_delivered_total).\n",
+    );
     text.push_str("# TYPE webhook_outbox_backlog gauge\n");
     for status in STATUSES {
         let count = backlog.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);

@@ -60,7 +60,7 @@ async fn metrics_show_the_relays_metrics_with_help_lines_and_the_backlog() {
     metrics::counter!("webhook_outbox_failed_total").increment(1);
     metrics::counter!("webhook_outbox_retried_total").increment(1);
     metrics::histogram!("webhook_outbox_delivery_latency_seconds").record(0.2);
-    metrics::histogram!("webhook_outbox_svix_request_duration_seconds", "outcome" => "delivered")
+    metrics::histogram!("webhook_outbox_svix_request_duration_seconds", "call" => "create_message", "outcome" => "ok")
         .record(0.03);
 
     let reply = app.get("/metrics", None).await;
@@ -75,7 +75,7 @@ async fn metrics_show_the_relays_metrics_with_help_lines_and_the_backlog() {
         "webhook_outbox_retried_total 1",
         "# TYPE webhook_outbox_delivery_latency_seconds histogram",
         "webhook_outbox_delivery_latency_seconds_bucket{le=\"0.25\"} 1",
-        "webhook_outbox_svix_request_duration_seconds_bucket{outcome=\"delivered\",le=\"0.05\"} 1",
+        "webhook_outbox_svix_request_duration_seconds_bucket{call=\"create_message\",outcome=\"ok\",le=\"0.05\"} 1",
         "webhook_outbox_backlog{status=\"pending\"} 1",
         "webhook_outbox_backlog{status=\"failed\"} 0",
         "# TYPE webhook_outbox_oldest_pending_age_seconds gauge",
