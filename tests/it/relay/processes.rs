@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::TestDb;
 use crate::support::relay::{insert_events, spawn_relay_process, statuses, terminate, wait_delivered};
+use crate::support::tcp_proxy::TcpProxy;
 use crate::svix_fake::SvixFake;
 
 const EVENTS: i64 = 10_000;
@@ -102,4 +103,28 @@ async fn sigterm_drains_in_flight_hand_offs_and_exits_zero() {
     wait_delivered(&db.pool, 200, Duration::from_secs(60)).await;
     stop(next);
     assert_each_row_is_one_message(&db, &fake, 200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_rides_out_a_database_outage_and_loses_and_doubles_nothing() {
+    let (db, fake) = (TestDb::new().await, SvixFake::start().await);
+    insert_events(&db.pool, 2_000, 5).await;
+    fake.set_latency(Duration::from_millis(5));
+    // The relay reaches PostgreSQL through a proxy the test cuts; the test itself does not.
+    let proxy = TcpProxy::to_database(&db.url).await;
+    let url = proxy.url(&db.url);
+    let env = [("DATABASE_URL", url.as_str()), ("RELAY_LEASE_SECS", "2"), ("RELAY_CONCURRENCY", "8")];
+    let mut relay = spawn_relay_process(&db, &fake, &env);
+    wait_delivered(&db.pool, 200, Duration::from_secs(60)).await;
+
+    proxy.set_up(false);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    proxy.set_up(true);
+    wait_delivered(&db.pool, 2_000, Duration::from_secs(60)).await;
+
+    assert!(relay.try_wait().unwrap().is_none(), "the relay kept running through the outage");
+    terminate(&relay);
+    let status = tokio::task::spawn_blocking(move || relay.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "exit status {status}");
+    assert_each_row_is_one_message(&db, &fake, 2_000).await;
 }

@@ -6,6 +6,7 @@ mod config;
 pub mod db;
 mod pg_cluster;
 pub mod relay;
+pub mod tcp_proxy;
 
 #[allow(unused_imports)] // each test module uses a different subset
 pub use app::{
