@@ -1,10 +1,11 @@
 //! The relay: claims committed outbox rows and delivers each to Svix exactly once.
 //!
-//! [`Relay::relay_once`] is one step: claim a batch under a lease ([`claim`]), hand each row to
-//! Svix with bounded concurrency ([`deliver`]), and write the outcomes in batches, each only while
-//! this relay still holds the row's lease. [`run`] is the loop around it: it waits for NOTIFY or
-//! the poll tick ([`wake`]), backs off while the database is down, pauses while Svix refuses the
-//! token, and drains on shutdown.
+//! [`Relay::relay_once`] is one step: claim a batch under a lease (`claim.rs`), hand each row to
+//! Svix with bounded concurrency (`deliver.rs`), decide what each result means (`policy.rs`, with
+//! `backoff.rs`), and write the outcomes in batches, each only while this relay still holds the
+//! row's lease. [`run`] is the loop around it: it waits for NOTIFY or the poll tick (`wake.rs`),
+//! backs off while the database is down, pauses while Svix refuses the token, and drains on
+//! shutdown.
 //!
 //! Exactly once: a row is claimed by one relay at a time (`FOR UPDATE SKIP LOCKED`, then a lease);
 //! a relay that dies or stalls loses the lease and the row is handed off again with the same
@@ -13,6 +14,7 @@
 mod backoff;
 pub mod claim;
 mod deliver;
+mod policy;
 mod wake;
 
 use std::sync::Arc;
@@ -30,11 +32,11 @@ use uuid::Uuid;
 pub use backoff::Backoff;
 use backoff::Throttle;
 use claim::{Claimed, Outcome, Recorded};
-use deliver::HandOff;
+use policy::{Policy, Signal};
 pub use wake::Wake;
 
 use crate::startup::Services;
-use crate::svix::{ApplicationError, Applications, SvixError};
+use crate::svix::{Applications, SvixError};
 use crate::telemetry;
 
 /// How often a relay whose token Svix refused asks again.
@@ -70,8 +72,7 @@ pub struct Relay {
     batch_size: u32,
     concurrency: usize,
     lease: Duration,
-    max_attempts: i32,
-    backoff: Backoff,
+    policy: Policy,
     shutdown_timeout: Duration,
     throttle: Throttle,
     shutdown: CancellationToken,
@@ -89,8 +90,10 @@ impl Relay {
             batch_size: config.relay_batch_size,
             concurrency: config.relay_concurrency as usize,
             lease: config.lease(),
-            max_attempts: i32::try_from(config.relay_max_attempts).unwrap_or(i32::MAX),
-            backoff: Backoff { base: config.backoff_base(), max: config.backoff_max() },
+            policy: Policy {
+                max_attempts: i32::try_from(config.relay_max_attempts).unwrap_or(i32::MAX),
+                backoff: Backoff { base: config.backoff_base(), max: config.backoff_max() },
+            },
             shutdown_timeout: config.shutdown_timeout(),
             throttle: Throttle::default(),
             shutdown,
@@ -171,30 +174,21 @@ impl Relay {
         let start = Instant::now();
         // Starting late in the lease risks another relay taking the row while we still work on
         // it; handing it back costs nothing.
-        let outcome = if self.shutdown.is_cancelled()
-            || self.is_refused()
-            || claimed_at.elapsed() > self.lease / 2
-        {
+        let held_for = claimed_at.elapsed();
+        let outcome = if self.shutdown.is_cancelled() || self.is_refused() || held_for > self.lease / 2 {
             Outcome::Released
-        } else if row.attempts > self.max_attempts {
-            // Only reachable through expired leases: the relays holding it kept stopping mid-delivery.
-            Outcome::Failed {
-                error: format!(
-                    "gave up after {} hand-offs whose relays stopped before recording an outcome; replay it once the relays are healthy",
-                    row.attempts - 1
-                ),
-                http_status: None,
-            }
+        } else if let Some(outcome) = self.policy.exhausted_by_lost_leases(&row) {
+            outcome
         } else {
-            let hand_off =
-                tokio::time::timeout(self.lease - claimed_at.elapsed(), deliver::hand_off(&self.apps, &row));
+            let lease_left = self.lease.saturating_sub(held_for);
+            let hand_off = tokio::time::timeout(lease_left, deliver::hand_off(&self.apps, &row));
             tokio::select! {
                 result = hand_off => match result {
-                    Ok(result) => self.judge(&row, result),
-                    Err(_) => self.retry_or_fail(&row, "Svix did not answer before the row's lease ran out".into(), None),
+                    Ok(result) => self.learn(self.policy.judge(&row, result)),
+                    Err(_) => self.policy.retry_or_fail(&row, "Svix did not answer before the row's lease ran out".into(), None),
                 },
                 _ = self.drain_deadline() => {
-                    self.retry_or_fail(&row, "the relay shut down before Svix answered".into(), None)
+                    self.policy.retry_or_fail(&row, "the relay shut down before Svix answered".into(), None)
                 }
             }
         };
@@ -209,51 +203,15 @@ impl Relay {
         tokio::time::sleep(self.shutdown_timeout).await;
     }
 
-    fn judge(&self, row: &Claimed, result: Result<HandOff, ApplicationError>) -> Outcome {
-        let error = match result {
-            Ok(HandOff::Created(id)) => {
-                self.throttle.succeeded();
-                return Outcome::Delivered { svix_message_id: id, duplicate: false };
-            }
-            Ok(HandOff::Duplicate(id)) => return Outcome::Delivered { svix_message_id: id, duplicate: true },
-            Err(error) => error,
-        };
-        let status = match &error {
-            ApplicationError::Svix(svix) => svix.http_status(),
-            ApplicationError::Database(_) => None,
-        };
-        match &error {
-            ApplicationError::Svix(SvixError::RateLimited) => self.throttle.rate_limited(),
-            ApplicationError::Svix(SvixError::Unauthorized { status }) => {
-                // Our configuration, not the row, is at fault: it waits without using up attempts.
-                self.enter_refused(*status);
-                return Outcome::Retry {
-                    error: error.to_string(),
-                    http_status: Some(*status),
-                    at: Utc::now(),
-                };
-            }
-            _ => {}
+    /// Applies what a hand-off taught the relay as a whole, and returns the row's outcome.
+    fn learn(&self, (outcome, signal): (Outcome, Signal)) -> Outcome {
+        match signal {
+            Signal::Nothing => {}
+            Signal::Accepted => self.throttle.succeeded(),
+            Signal::RateLimited => self.throttle.rate_limited(),
+            Signal::Refused { status } => self.enter_refused(status),
         }
-        if error.is_retryable() {
-            self.retry_or_fail(row, error.to_string(), status)
-        } else {
-            Outcome::Failed {
-                error: format!("{error}; this will not succeed by retrying: fix the event, then replay it"),
-                http_status: status,
-            }
-        }
-    }
-
-    fn retry_or_fail(&self, row: &Claimed, error: String, http_status: Option<u16>) -> Outcome {
-        if row.attempts >= self.max_attempts {
-            let error =
-                format!("gave up after {} attempts (RELAY_MAX_ATTEMPTS); last error: {error}", row.attempts);
-            return Outcome::Failed { error, http_status };
-        }
-        let delay =
-            chrono::Duration::from_std(self.backoff.delay(row.attempts)).unwrap_or(chrono::Duration::MAX);
-        Outcome::Retry { error, http_status, at: Utc::now() + delay }
+        outcome
     }
 
     /// Writes outcomes as they arrive, in batches, and tallies what was written.
