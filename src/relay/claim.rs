@@ -74,8 +74,9 @@ pub async fn claim(pool: &PgPool, relay: &str, limit: u32, lease: Duration) -> R
 pub enum Outcome {
     /// Svix has the message; `duplicate` when an earlier hand-off had created it (409).
     Delivered { svix_message_id: String, duplicate: bool },
-    /// Try again at `at`.
-    Retry { error: String, http_status: Option<u16>, at: DateTime<Utc> },
+    /// Try again after `delay`, counted from the database's clock when the outcome is written, so
+    /// relays on hosts whose clocks disagree still space retries as intended.
+    Retry { error: String, http_status: Option<u16>, delay: Duration },
     /// Gave up: a permanent refusal or too many attempts. Replayable.
     Failed { error: String, http_status: Option<u16> },
     /// Never handed off (shutdown, or too little lease left): back to pending, attempt not counted.
@@ -118,7 +119,7 @@ pub async fn record(
     let mut message_ids = Vec::with_capacity(batch.len());
     let mut errors = Vec::with_capacity(batch.len());
     let mut statuses = Vec::with_capacity(batch.len());
-    let mut retry_at = Vec::with_capacity(batch.len());
+    let mut retry_in = Vec::with_capacity(batch.len());
     let mut attempts = Vec::with_capacity(batch.len());
     let mut started = Vec::with_capacity(batch.len());
     let mut durations = Vec::with_capacity(batch.len());
@@ -128,10 +129,10 @@ pub async fn record(
         attempts.push(r.attempt);
         started.push(r.started_at);
         durations.push(i32::try_from(r.duration.as_millis()).unwrap_or(i32::MAX));
-        let (message_id, error, status, at) = match &r.outcome {
+        let (message_id, error, status, delay) = match &r.outcome {
             Outcome::Delivered { svix_message_id, .. } => (Some(svix_message_id.as_str()), None, None, None),
-            Outcome::Retry { error, http_status, at } => {
-                (None, Some(error.as_str()), *http_status, Some(*at))
+            Outcome::Retry { error, http_status, delay } => {
+                (None, Some(error.as_str()), *http_status, Some(delay.as_secs_f64()))
             }
             Outcome::Failed { error, http_status } => (None, Some(error.as_str()), *http_status, None),
             Outcome::Released => (None, None, None, None),
@@ -139,13 +140,13 @@ pub async fn record(
         message_ids.push(message_id);
         errors.push(error);
         statuses.push(status.map(i32::from));
-        retry_at.push(at);
+        retry_in.push(delay);
     }
     sqlx::query_scalar!(
         r#"with input as (
              select * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[],
-                                  $7::timestamptz[], $8::int[], $9::timestamptz[], $10::int[])
-                 as i(id, outcome, svix_message_id, error, http_status, retry_at, attempt, started_at, duration_ms)
+                                  $7::float8[], $8::int[], $9::timestamptz[], $10::int[])
+                 as i(id, outcome, svix_message_id, error, http_status, retry_in_secs, attempt, started_at, duration_ms)
          ),
          updated as (
              update webhook_outbox o
@@ -154,7 +155,8 @@ pub async fn record(
                  svix_message_id = coalesce(i.svix_message_id, o.svix_message_id),
                  delivered_at = case when i.svix_message_id is not null then now() else o.delivered_at end,
                  last_error = case when i.outcome = 'released' then o.last_error else i.error end,
-                 next_attempt_at = case i.outcome when 'retry' then i.retry_at when 'released' then now()
+                 next_attempt_at = case i.outcome when 'retry' then now() + make_interval(secs => i.retry_in_secs)
+                                                  when 'released' then now()
                                                   else o.next_attempt_at end,
                  attempts = case when i.outcome = 'released' then o.attempts - 1 else o.attempts end,
                  lease_token = null
@@ -178,7 +180,7 @@ pub async fn record(
         &message_ids as &[Option<&str>],
         &errors as &[Option<&str>],
         &statuses as &[Option<i32>],
-        &retry_at as &[Option<DateTime<Utc>>],
+        &retry_in as &[Option<f64>],
         &attempts,
         &started,
         &durations,

@@ -1,7 +1,7 @@
 //! What a hand-off's result means: for the row (delivered, retried after a backoff, or failed
 //! with an error a person can act on), and for the relay as a whole (a 429 or a refused token).
 
-use chrono::Utc;
+use std::time::Duration;
 
 use super::backoff::Backoff;
 use super::claim::{Claimed, Outcome};
@@ -61,7 +61,7 @@ impl Policy {
         match &error {
             // Our configuration, not the row, is at fault: it waits without using up attempts.
             ApplicationError::Svix(SvixError::Unauthorized { status }) => {
-                let outcome = Outcome::Retry { error: error.to_string(), http_status, at: Utc::now() };
+                let outcome = Outcome::Retry { error: error.to_string(), http_status, delay: Duration::ZERO };
                 (outcome, Signal::Refused { status: *status })
             }
             ApplicationError::Svix(SvixError::RateLimited) => {
@@ -85,8 +85,6 @@ impl Policy {
                 format!("gave up after {} attempts (RELAY_MAX_ATTEMPTS); last error: {error}", row.attempts);
             return Outcome::Failed { error, http_status };
         }
-        let delay =
-            chrono::Duration::from_std(self.backoff.delay(row.attempts)).unwrap_or(chrono::Duration::MAX);
-        Outcome::Retry { error, http_status, at: Utc::now() + delay }
+        Outcome::Retry { error, http_status, delay: self.backoff.delay(row.attempts) }
     }
 }
