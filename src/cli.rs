@@ -39,6 +39,18 @@ pub enum Command {
     },
     /// Print the HTTP API's OpenAPI 3.1 document, webhook payloads included (no database needed).
     Openapi,
+    /// Show the backlog per status, the oldest undelivered age, recent failures and organizations
+    /// whose Svix application has an error.
+    Status(crate::ops::status::StatusArgs),
+    /// Put failed rows back to pending (due now, attempts reset) and wake the relays.
+    Replay(crate::ops::replay::ReplayArgs),
+    /// Delete delivered (and with --include-failed, failed) rows older than a duration, in batches.
+    Purge(crate::ops::purge::PurgeArgs),
+    /// Manage the event types Svix knows (names, descriptions, payload schemas).
+    EventTypes {
+        #[command(subcommand)]
+        command: crate::ops::event_types::EventTypesCommand,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +77,10 @@ impl Cli {
                 println!("{:#}", crate::api::openapi::document());
                 Ok(())
             }
+            Command::Status(args) => args.run(&mut connect(&self.config).await?).await,
+            Command::Replay(args) => args.run(&mut connect(&self.config).await?).await,
+            Command::Purge(args) => args.run(&mut connect(&self.config).await?).await,
+            Command::EventTypes { command } => command.run(&self.config).await,
         }
     }
 }
