@@ -68,7 +68,12 @@ pub struct ServeArgs {
 
 impl Cli {
     /// Runs the chosen subcommand to completion.
-    pub async fn run(self) -> anyhow::Result<()> {
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        // Compose's `${SVIX_AUTH_TOKEN:-}` and empty Kubernetes secrets set the variable to "":
+        // that means "no token" (delivery disabled), not a token for Svix to refuse.
+        if self.config.svix_auth_token.as_ref().is_some_and(|token| token.expose_secret().is_empty()) {
+            self.config.svix_auth_token = None;
+        }
         match self.command {
             Command::Serve(args) => serve(self.config, args).await,
             Command::Migrate => migrate(&self.config).await,

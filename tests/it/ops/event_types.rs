@@ -77,15 +77,16 @@ async fn the_binary_syncs_against_svix_and_prints_each_type() {
 }
 
 #[tokio::test]
-async fn the_binary_without_a_svix_token_says_how_to_set_it() {
+async fn the_binary_without_a_svix_token_or_with_an_empty_one_says_how_to_set_it() {
     let db = TestDb::new().await;
 
-    let output = cli(&db, &["event-types", "sync"], &[]).await;
+    let unset = cli(&db, &["event-types", "sync"], &[]).await;
+    // What compose's `${SVIX_AUTH_TOKEN:-}` passes when no token was generated yet.
+    let empty = cli(&db, &["event-types", "sync"], &[("SVIX_AUTH_TOKEN", "")]).await;
 
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("SVIX_AUTH_TOKEN is not set: pass --svix-auth-token"),
-        "{}",
-        stderr(&output)
-    );
+    for output in [unset, empty] {
+        assert!(!output.status.success());
+        let error = stderr(&output);
+        assert!(error.contains("SVIX_AUTH_TOKEN is not set: pass --svix-auth-token"), "{error}");
+    }
 }
