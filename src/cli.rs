@@ -39,6 +39,18 @@ pub enum Command {
     },
     /// Print the HTTP API's OpenAPI 3.1 document, webhook payloads included (no database needed).
     Openapi,
+    /// Show the backlog per status, the oldest undelivered age, recent failures and organizations
+    /// whose Svix application has an error.
+    Status(crate::ops::status::StatusArgs),
+    /// Put failed rows back to pending (due now, attempts reset) and wake the relays.
+    Replay(crate::ops::replay::ReplayArgs),
+    /// Delete delivered (and with --include-failed, failed) rows older than a duration, in batches.
+    Purge(crate::ops::purge::PurgeArgs),
+    /// Manage the event types Svix knows (names, descriptions, payload schemas).
+    EventTypes {
+        #[command(subcommand)]
+        command: crate::ops::event_types::EventTypesCommand,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,7 +68,12 @@ pub struct ServeArgs {
 
 impl Cli {
     /// Runs the chosen subcommand to completion.
-    pub async fn run(self) -> anyhow::Result<()> {
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        // Compose's `${SVIX_AUTH_TOKEN:-}` and empty Kubernetes secrets set the variable to "":
+        // that means "no token" (delivery disabled), not a token for Svix to refuse.
+        if self.config.svix_auth_token.as_ref().is_some_and(|token| token.expose_secret().is_empty()) {
+            self.config.svix_auth_token = None;
+        }
         match self.command {
             Command::Serve(args) => serve(self.config, args).await,
             Command::Migrate => migrate(&self.config).await,
@@ -65,6 +82,10 @@ impl Cli {
                 println!("{:#}", crate::api::openapi::document());
                 Ok(())
             }
+            Command::Status(args) => args.run(&mut connect(&self.config).await?).await,
+            Command::Replay(args) => args.run(&mut connect(&self.config).await?).await,
+            Command::Purge(args) => args.run(&mut connect(&self.config).await?).await,
+            Command::EventTypes { command } => command.run(&self.config).await,
         }
     }
 }

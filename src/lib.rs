@@ -13,8 +13,9 @@
 //! With the default `server` feature: **the relay** ([`relay`]) claims committed rows with
 //! `FOR UPDATE SKIP LOCKED` and delivers each to Svix exactly once; **the Svix seam** ([`svix`])
 //! puts the SDK behind a trait and keeps one application per organization; **the HTTP API**
-//! ([`api`]) serves delivery state and Svix access; [`startup`] wires them for `serve`, and
-//! [`cli`] and [`config`] are the command line.
+//! ([`api`]) serves delivery state and Svix access; [`startup`] wires them for `serve`,
+//! [`cli`] and [`config`] are the command line, and [`ops`] holds the operator's commands
+//! (status, replay, purge, event-types sync).
 
 pub mod db;
 mod error;
@@ -33,6 +34,8 @@ pub mod api;
 pub mod cli;
 #[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
+pub mod ops;
 #[cfg(feature = "server")]
 pub mod relay;
 #[cfg(feature = "server")]

@@ -126,29 +126,38 @@ pub async fn list(
     }
 }
 
-/// Puts a `failed` row back to `pending`, due now, with its attempts reset so it gets the full
-/// `RELAY_MAX_ATTEMPTS` again, and wakes the relays. `last_error` is kept: it stays the last
-/// failure a person can read until the next attempt replaces it. `None` if the row is not
-/// `failed` (any more): the status check is in the update, so a concurrent change wins.
+/// Puts a `failed` row back to `pending` and wakes the relays, in a transaction of its own; see
+/// [`retry_failed`]. `None` if the row is not `failed` (any more).
 pub async fn retry(pool: &PgPool, id: Uuid) -> Result<Option<MessageRow>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query_as!(
+    let row = retry_failed(&mut tx, &[id]).await?.pop();
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Puts the `failed` rows among `ids` back to `pending`, due now, with their attempts reset so
+/// they get the full `RELAY_MAX_ATTEMPTS` again, and wakes the relays when the caller's
+/// transaction commits. `last_error` is kept: it stays the last failure a person can read until
+/// the next attempt replaces it. Rows that are not `failed` (any more) are left alone and not
+/// returned: the status check is in the update, so a concurrent change wins. The one place a
+/// failed row is revived: the API's retry and the CLI's `replay` both come here.
+pub async fn retry_failed(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let rows = sqlx::query_as!(
         MessageRow,
         "update webhook_outbox
          set status = 'pending', attempts = 0, next_attempt_at = now(), leased_by = null, lease_token = null
-         where id = $1 and status = 'failed'
+         where id = any($1) and status = 'failed'
          returning id, organization_id, event_type, event_id, status, attempts, next_attempt_at,
                    svix_message_id, last_error, created_at, delivered_at",
-        id
+        ids
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
-    if row.is_some() {
+    if !rows.is_empty() {
         // The insert trigger only fires on inserts; a retried row should not wait for the poll.
-        sqlx::query!("select pg_notify('webhook_outbox', '')").execute(&mut *tx).await?;
+        sqlx::query!("select pg_notify('webhook_outbox', '')").execute(&mut *conn).await?;
     }
-    tx.commit().await?;
-    Ok(row)
+    Ok(rows)
 }
 
 /// Rows per status that is not `delivered` (statuses without rows are absent). Delivered rows

@@ -7,6 +7,7 @@ mod svix_fake;
 mod api;
 mod events;
 mod migrations;
+mod ops;
 mod outbox;
 mod relay;
 mod svix_fake_conformance;

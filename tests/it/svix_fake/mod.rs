@@ -188,6 +188,12 @@ impl SvixFake {
         Some(st.messages[m].msg.clone())
     }
 
+    /// All event types (`EventTypeOut` JSON: name, description, schemas, …), by name.
+    pub fn event_types(&self) -> Vec<Value> {
+        let st = self.shared.state();
+        st.event_types.values().cloned().map(Value::Object).collect()
+    }
+
     pub fn apps(&self) -> Vec<FakeApp> {
         let st = self.shared.state();
         st.apps.iter().map(|a| a.app.clone()).collect()
