@@ -39,8 +39,10 @@ create table webhook_outbox (
 create index webhook_outbox_due_idx on webhook_outbox (next_attempt_at)
     where status in ('pending', 'delivering');
 
--- Serves the failures view, replays and the failed gauge without scanning delivered history.
+-- Serve the failures view, replays, the failed gauge and `purge --older-than` (which deletes old
+-- delivered, and optionally failed, rows in batches) without scanning the whole table.
 create index webhook_outbox_failed_idx on webhook_outbox (created_at) where status = 'failed';
+create index webhook_outbox_delivered_idx on webhook_outbox (created_at) where status = 'delivered';
 
 -- The caller's idempotency key: one row per (organization, event_id).
 create unique index webhook_outbox_event_id_key on webhook_outbox (organization_id, event_id)
