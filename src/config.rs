@@ -68,7 +68,8 @@ pub struct Config {
     #[arg(long, env = "RELAY_BACKOFF_MAX_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub relay_backoff_max_secs: u64,
 
-    /// Seconds to finish in-flight deliveries after SIGTERM/SIGINT before unstarted claims are handed back.
+    /// Seconds hand-offs in flight may take to finish after SIGTERM/SIGINT. Claimed rows not yet
+    /// handed off go back to pending at once; hand-offs still running after this do too.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 25, global = true)]
     pub shutdown_timeout_secs: u64,
 
