@@ -23,14 +23,18 @@ create table webhook_outbox (
 
     constraint webhook_outbox_status_check
         check (status in ('pending', 'delivering', 'delivered', 'failed')),
+    -- organization_id and event_id become Svix uids: Svix refuses any other alphabet, and uids
+    -- that look like its own ids (app_…, msg_…).
     constraint webhook_outbox_organization_id_check
-        check (organization_id ~ '^[a-zA-Z0-9_.-]+$' and length(organization_id) <= 256),
+        check (organization_id ~ '^[a-zA-Z0-9_.-]+$' and length(organization_id) <= 256
+               and organization_id not like 'app\_%'),
     constraint webhook_outbox_event_type_check
         check (event_type ~ '^[a-zA-Z0-9_.-]+$' and length(event_type) <= 256),
     constraint webhook_outbox_payload_check
         check (jsonb_typeof(payload) = 'object'),
     constraint webhook_outbox_event_id_check
-        check (event_id is null or length(event_id) between 1 and 256),
+        check (event_id is null or (event_id ~ '^[a-zA-Z0-9_.-]+$' and length(event_id) <= 256
+                                    and event_id not like 'msg\_%')),
     constraint webhook_outbox_delivered_check
         check (status <> 'delivered' or (svix_message_id is not null and delivered_at is not null))
 );
@@ -58,10 +62,10 @@ create index webhook_outbox_svix_message_id_idx on webhook_outbox (svix_message_
 comment on table webhook_outbox is
     'Transactional outbox of webhook events: insert a row in the transaction that changes state; a relay delivers it to Svix exactly once.';
 comment on column webhook_outbox.id is 'The event''s id; sent to Svix as eventId when event_id is null.';
-comment on column webhook_outbox.organization_id is 'The organization the event belongs to; the uid of its Svix application, so ^[a-zA-Z0-9_.-]{1,256}$.';
+comment on column webhook_outbox.organization_id is 'The organization the event belongs to; the uid of its Svix application, so ^[a-zA-Z0-9_.-]{1,256}$ and not app_….';
 comment on column webhook_outbox.event_type is 'Event type, e.g. sandbox.created; must match ^[a-zA-Z0-9_.-]{1,256}$.';
 comment on column webhook_outbox.payload is 'The JSON object sent to Svix as the message payload.';
-comment on column webhook_outbox.event_id is 'Optional idempotency key chosen by the producer, unique per organization; sent to Svix as eventId.';
+comment on column webhook_outbox.event_id is 'Optional idempotency key chosen by the producer, unique per organization; sent to Svix as eventId, so ^[a-zA-Z0-9_.-]{1,256}$ and not msg_….';
 comment on column webhook_outbox.status is 'pending (waiting), delivering (leased by a relay), delivered (Svix has it) or failed (gave up; replayable).';
 comment on column webhook_outbox.attempts is 'Hand-offs to Svix tried so far (counted when a relay claims the row).';
 comment on column webhook_outbox.next_attempt_at is 'Not claimed before this; for a delivering row, when its lease expires.';
@@ -95,7 +99,8 @@ create table webhook_organizations (
     created_at  timestamptz not null default now(),
     updated_at  timestamptz not null default now(),
 
-    constraint webhook_organizations_id_check check (id ~ '^[a-zA-Z0-9_.-]+$' and length(id) <= 256),
+    constraint webhook_organizations_id_check
+        check (id ~ '^[a-zA-Z0-9_.-]+$' and length(id) <= 256 and id not like 'app\_%'),
     constraint webhook_organizations_name_check check (length(name) between 1 and 256)
 );
 

@@ -21,14 +21,18 @@ pub enum Error {
     #[error("the payload is {size} bytes, over the limit of {limit} bytes (MAX_PAYLOAD_BYTES)")]
     PayloadTooLarge { size: usize, limit: usize },
 
-    /// The organization id does not match `^[a-zA-Z0-9_.-]{1,256}$` (it is the Svix application's uid).
+    /// The organization id does not match `^[a-zA-Z0-9_.-]{1,256}$` or starts with `app_` (it is
+    /// the Svix application's uid).
     #[error(
-        "organization id {organization_id:?} is invalid: use 1 to 256 characters from a-z, A-Z, 0-9, '_', '.' and '-' (it becomes the Svix application's uid)"
+        "organization id {organization_id:?} is invalid: use 1 to 256 characters from a-z, A-Z, 0-9, '_', '.' and '-', not starting with \"app_\" (it becomes the Svix application's uid)"
     )]
     InvalidOrganizationId { organization_id: String },
 
-    /// The idempotency key (`event_id`) is empty or longer than 256 characters.
-    #[error("event id {event_id:?} is invalid: use 1 to 256 characters")]
+    /// The idempotency key (`event_id`) does not match `^[a-zA-Z0-9_.-]{1,256}$` or starts with
+    /// `msg_` (it is the Svix message's `eventId`).
+    #[error(
+        "event id {event_id:?} is invalid: use 1 to 256 characters from a-z, A-Z, 0-9, '_', '.' and '-', not starting with \"msg_\" (it becomes the Svix message's eventId)"
+    )]
     InvalidEventId { event_id: String },
 
     /// The organization name is empty or longer than 256 characters.

@@ -81,7 +81,7 @@ impl OutboxMessage {
             return Err(Error::InvalidEventType { event_type: self.event_type.clone() });
         }
         if let Some(event_id) = &self.event_id
-            && !(1..=MAX_ID_LEN).contains(&event_id.len())
+            && !is_svix_uid(event_id, "msg_")
         {
             return Err(Error::InvalidEventId { event_id: event_id.clone() });
         }
@@ -96,10 +96,16 @@ impl OutboxMessage {
     }
 }
 
-/// The organization id becomes its Svix application's `uid`, which Svix restricts to the same
-/// characters and length as event types; refusing others here beats a `failed` row later.
+/// The organization id becomes its Svix application's `uid`.
 fn is_valid_organization_id(id: &str) -> bool {
-    is_valid_event_type(id)
+    is_svix_uid(id, "app_")
+}
+
+/// Svix accepts a uid (an application's `uid`, a message's `eventId`) of 1 to 256 characters from
+/// the event types' alphabet that does not start with the prefix of its own ids (`app_`, `msg_`).
+/// Refusing others here, and in the table's checks, beats a row that can only ever fail.
+fn is_svix_uid(uid: &str, id_prefix: &str) -> bool {
+    is_valid_event_type(uid) && !uid.starts_with(id_prefix)
 }
 
 fn json_kind(value: &Value) -> &'static str {

@@ -67,9 +67,10 @@ pub struct SendRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(required = true, value_type = Object)]
     pub payload: Option<Value>,
-    /// Idempotency key (1 to 256 characters): the same key again for the organization answers
-    /// 200 with the first message and writes nothing. Sent to Svix as `eventId`.
-    #[schema(value_type = Option<String>, example = "optional-unique-id")]
+    /// Idempotency key: the same key again for the organization answers 200 with the first
+    /// message and writes nothing. Sent to Svix as `eventId`, so 1 to 256 characters from
+    /// `a-zA-Z0-9_.-`, not starting with `msg_`.
+    #[schema(value_type = Option<String>, example = "optional-unique-id", pattern = "^[a-zA-Z0-9_.-]{1,256}$")]
     pub event_id: Option<String>,
 }
 

@@ -97,6 +97,9 @@ async fn the_database_refuses_plain_sql_rows_that_break_the_contract() {
         "insert into webhook_outbox (organization_id, event_type, payload) values ('org-1', 'a.b', '[1]')",
         "insert into webhook_outbox (organization_id, event_type, payload) values ('', 'a.b', '{}')",
         "insert into webhook_outbox (organization_id, event_type, payload) values ('org 1', 'a.b', '{}')",
+        "insert into webhook_outbox (organization_id, event_type, payload) values ('app_1', 'a.b', '{}')",
+        "insert into webhook_outbox (organization_id, event_type, payload, event_id) values ('o', 'a.b', '{}', 'e 1')",
+        "insert into webhook_outbox (organization_id, event_type, payload, event_id) values ('o', 'a.b', '{}', 'msg_1')",
         "insert into webhook_outbox (organization_id, event_type, payload, status) values ('o', 'a.b', '{}', 'sent')",
     ];
     for statement in bad {
@@ -215,6 +218,15 @@ async fn every_invalid_message_is_refused_with_its_own_error_and_writes_nothing(
         }),
         (OutboxMessage::custom("org/1", "custom.event", json!({})), |e| {
             matches!(e, Error::InvalidOrganizationId { .. })
+        }),
+        (OutboxMessage::custom("app_1", "custom.event", json!({})), |e| {
+            matches!(e, Error::InvalidOrganizationId { .. })
+        }),
+        (OutboxMessage::custom("org-1", "custom.event", json!({})).with_event_id("sb-1:created"), |e| {
+            matches!(e, Error::InvalidEventId { .. })
+        }),
+        (OutboxMessage::custom("org-1", "custom.event", json!({})).with_event_id("msg_1"), |e| {
+            matches!(e, Error::InvalidEventId { .. })
         }),
         (OutboxMessage::custom("org-1", "custom.event", json!({})).with_event_id(""), |e| {
             matches!(e, Error::InvalidEventId { .. })

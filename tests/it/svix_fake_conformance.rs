@@ -211,6 +211,28 @@ async fn a_duplicate_event_type_answers_409_and_a_bad_name_422() {
 }
 
 #[tokio::test]
+async fn uids_and_event_ids_are_validated_as_svix_server_does() {
+    let fake = SvixFake::start().await;
+    let svix = client(&fake);
+    svix.application().get_or_create(org("org-1"), None).await.unwrap();
+    let refused_field = |result: Result<_, Error>| match result {
+        Err(Error::Validation(e)) => e.payload.unwrap().detail[0].loc[1].clone(),
+        other => panic!("expected a 422, got {other:?}"),
+    };
+
+    let app_prefix = svix.application().get_or_create(org("app_1"), None).await.map(|_| ());
+    let bad_app = svix.application().get_or_create(org("org 1"), None).await.map(|_| ());
+    let msg_prefix = svix.message().create("org-1".into(), event("msg_1"), None).await.map(|_| ());
+    let bad_event = svix.message().create("org-1".into(), event("evt:1"), None).await.map(|_| ());
+
+    assert_eq!(refused_field(app_prefix), "uid");
+    assert_eq!(refused_field(bad_app), "uid");
+    assert_eq!(refused_field(msg_prefix), "eventId");
+    assert_eq!(refused_field(bad_event), "eventId");
+    assert_eq!(fake.message_count(), 0);
+}
+
+#[tokio::test]
 async fn a_bad_or_revoked_token_answers_401() {
     let fake = SvixFake::start().await;
     let wrong = client_with(&fake, "testsk_wrong", None);

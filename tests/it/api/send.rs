@@ -144,6 +144,13 @@ fn bad_requests() -> Vec<BadRequest> {
             422,
             "invalid_event_id",
         ),
+        (
+            "eventId Svix would refuse",
+            json,
+            body(json!({"eventType": "a", "payload": {}, "eventId": "sb-1:created"})),
+            422,
+            "invalid_event_id",
+        ),
     ]
 }
 

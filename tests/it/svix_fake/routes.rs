@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::state::{AfterAccept, Conflict, Shared, lock};
 use super::wire::{
-    AppIn, MessageIn, app_json, check_name, error, fault, flag, list_json, message_json, new_id, not_found,
-    number, parse, reply, str_field, validation,
+    AppIn, MessageIn, app_json, check_name, check_uid, error, fault, flag, list_json, message_json, new_id,
+    not_found, number, parse, reply, str_field, validation,
 };
 
 type Reply = Result<Response, Response>;
@@ -114,6 +114,9 @@ async fn with_idempotency(s: &Shared, req: Request, next: Next) -> Response {
 
 async fn create_app(State(s): St, Query(q): Params, body: Bytes) -> Reply {
     let input: AppIn = parse(&body)?;
+    if let Some(uid) = &input.uid {
+        check_uid(uid, "app_", &["body", "uid", "__all__"])?;
+    }
     let get_if_exists = q.get("get_if_exists").is_some_and(|v| v == "true");
     let mut st = s.state();
     if let Some(idx) = input.uid.as_deref().and_then(|uid| st.app_index(uid)) {
@@ -143,6 +146,9 @@ async fn create_message(State(s): St, Path(app): Key, Query(q): Params, body: By
     }
     let mut input: MessageIn = parse(&body)?;
     check_name(&input.event_type, &["body", "eventType", "__all__"])?;
+    if let Some(event_id) = &input.event_id {
+        check_uid(event_id, "msg_", &["body", "eventId", "__all__"])?;
+    }
     let out = {
         let mut st = s.state();
         let idx = match (st.app_index(&app), input.application.take()) {

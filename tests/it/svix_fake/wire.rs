@@ -92,6 +92,22 @@ pub(super) fn check_name(name: &str, loc: &[&str]) -> Result<(), Response> {
     Err(validation(loc, "String must match the following pattern: [a-zA-Z0-9\\-_.]."))
 }
 
+/// A uid (an application's `uid`, a message's `eventId`) as svix-server validates it: a name that
+/// does not start with the prefix of the ids Svix generates for that kind of object.
+pub(super) fn check_uid(uid: &str, id_prefix: &str, loc: &[&str]) -> Result<(), Response> {
+    check_name(uid, loc)?;
+    if uid.len() > 256 {
+        return Err(validation(loc, "String too long"));
+    }
+    if uid.starts_with(id_prefix) {
+        return Err(validation(
+            loc,
+            "Uids are not allowed to have the same prefix as the ID. Prefix with _?",
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn app_json(app: &FakeApp) -> Value {
     let mut v = json!({
         "name": app.name, "id": app.id, "metadata": app.metadata,
