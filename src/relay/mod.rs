@@ -23,8 +23,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use sqlx::PgPool;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -44,6 +45,8 @@ const REFUSED_RECHECK: Duration = Duration::from_secs(30);
 /// The first and the longest wait before trying the database again.
 const DB_RETRY_FIRST: Duration = Duration::from_millis(250);
 const DB_RETRY_MAX: Duration = Duration::from_secs(10);
+/// Steps that may run at once (see [`Relay::run`]).
+const STEPS_IN_FLIGHT: usize = 2;
 /// An idle relay never sleeps less than this, so rows due but locked by another relay's claim
 /// statement do not make it spin.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(25);
@@ -70,7 +73,8 @@ pub struct Relay {
     apps: Applications,
     refused: Arc<AtomicBool>,
     batch_size: u32,
-    concurrency: usize,
+    // Hand-offs in flight, across overlapping steps (RELAY_CONCURRENCY).
+    slots: Semaphore,
     lease: Duration,
     policy: Policy,
     shutdown_timeout: Duration,
@@ -88,7 +92,7 @@ impl Relay {
             apps: services.svix.clone()?,
             refused: services.svix_refused.clone(),
             batch_size: config.relay_batch_size,
-            concurrency: config.relay_concurrency as usize,
+            slots: Semaphore::new(config.relay_concurrency as usize),
             lease: config.lease(),
             policy: Policy {
                 max_attempts: i32::try_from(config.relay_max_attempts).unwrap_or(i32::MAX),
@@ -150,10 +154,11 @@ impl Relay {
         }
         let claimed = claim.rows.len();
         let claimed_at = Instant::now();
-        let (done, results) = mpsc::channel(self.concurrency);
+        let (done, results) = mpsc::channel(claimed);
         let deliver_all = async move {
             futures::stream::iter(claim.rows)
-                .for_each_concurrent(self.concurrency, |row| {
+                // Every row waits for a slot in `process`, so the batch's size does not matter.
+                .for_each_concurrent(None, |row| {
                     let done = done.clone();
                     async move {
                         let _ = done.send(self.process(row, claimed_at).await).await;
@@ -169,6 +174,7 @@ impl Relay {
 
     /// Hands one claimed row off (or releases it unstarted) and decides its outcome.
     async fn process(&self, row: Claimed, claimed_at: Instant) -> (Recorded, chrono::DateTime<Utc>) {
+        let _slot = self.slots.acquire().await.expect("the slots semaphore is never closed");
         self.throttle.wait().await;
         let started_at = Utc::now();
         let start = Instant::now();
@@ -261,46 +267,62 @@ impl Relay {
 
     /// Runs steps until `shutdown`: straight on while there is work, else until NOTIFY, the poll
     /// interval, or the earliest retry falls due; backs off while the database is unreachable.
+    ///
+    /// Two steps may overlap: the next batch is claimed as soon as a hand-off slot is free and no
+    /// row of the current batch waits for one, so the current batch's slowest answers do not
+    /// leave the other slots idle.
     pub async fn run(&self, wake: &Wake, poll: Duration) {
         tracing::info!(relay = %self.id, "relay started");
         self.check_svix().await;
+        let mut steps = FuturesUnordered::new();
+        let mut work_may_wait = true; // false once a claim found nothing, until something wakes us
         let mut db_delay = DB_RETRY_FIRST;
-        while !self.shutdown.is_cancelled() {
-            if self.is_refused() {
-                self.sleep(REFUSED_RECHECK).await;
-                self.check_svix().await;
-                continue;
+        let mut resume_at = Instant::now(); // after a failed claim, no claim before this
+        loop {
+            let stopping = self.shutdown.is_cancelled();
+            if stopping && steps.is_empty() {
+                break;
             }
-            match self.relay_once().await {
-                Ok(report) => {
-                    db_delay = DB_RETRY_FIRST;
-                    if report.claimed > 0 {
-                        tracing::debug!(?report, "batch done");
-                        continue;
+            let refused = self.is_refused();
+            let may_claim = !stopping && !refused && work_may_wait && steps.len() < STEPS_IN_FLIGHT;
+            let backing_off = Instant::now() < resume_at;
+            // Handlers must not await while steps run: `steps` only progresses while polled here.
+            tokio::select! {
+                Some(result) = steps.next() => match result {
+                    Ok(Report { claimed, .. }) => {
+                        db_delay = DB_RETRY_FIRST;
+                        work_may_wait = claimed > 0;
                     }
-                    let wait = match claim::next_due(&self.pool).await {
-                        Ok(Some(due)) => {
-                            (due - Utc::now()).to_std().unwrap_or_default().clamp(MIN_IDLE_WAIT, poll)
-                        }
-                        _ => poll,
-                    };
-                    wake.wait(wait, &self.shutdown).await;
+                    Err(error) => {
+                        tracing::warn!(error = %error, retry_in_ms = db_delay.as_millis() as u64, "cannot claim: database unreachable");
+                        resume_at = Instant::now() + db_delay;
+                        db_delay = (db_delay * 2).min(DB_RETRY_MAX);
+                    }
+                },
+                slot = self.slots.acquire(), if may_claim && !backing_off => {
+                    drop(slot);
+                    steps.push(self.relay_once());
                 }
-                Err(error) => {
-                    tracing::warn!(error = %error, retry_in_ms = db_delay.as_millis() as u64, "cannot claim: database unreachable");
-                    self.sleep(db_delay).await;
-                    db_delay = (db_delay * 2).min(DB_RETRY_MAX);
+                _ = tokio::time::sleep_until(resume_at), if may_claim && backing_off => {}
+                _ = self.idle(wake, poll), if !stopping && !refused && !work_may_wait && steps.is_empty() => {
+                    work_may_wait = true;
                 }
+                _ = tokio::time::sleep(REFUSED_RECHECK), if !stopping && refused && steps.is_empty() => {
+                    self.check_svix().await;
+                }
+                _ = self.shutdown.cancelled(), if !stopping => {}
             }
         }
         tracing::info!(relay = %self.id, "relay stopped");
     }
 
-    async fn sleep(&self, duration: Duration) {
-        tokio::select! {
-            _ = tokio::time::sleep(duration) => {}
-            _ = self.shutdown.cancelled() => {}
-        }
+    /// Waits for NOTIFY, the poll interval, or the earliest retry falling due.
+    async fn idle(&self, wake: &Wake, poll: Duration) {
+        let wait = match claim::next_due(&self.pool).await {
+            Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().clamp(MIN_IDLE_WAIT, poll),
+            _ => poll,
+        };
+        wake.wait(wait, &self.shutdown).await;
     }
 }
 
