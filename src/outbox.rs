@@ -119,6 +119,12 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// The `eventId` Svix receives for a row, and dedupes on: the producer's idempotency key
+/// (`event_id`), else the row's `id`.
+pub fn svix_event_id(id: Uuid, event_id: Option<&str>) -> String {
+    event_id.map_or_else(|| id.to_string(), str::to_owned)
+}
+
 /// What [`enqueue_message`] did: the row's id, and whether this call wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enqueued {

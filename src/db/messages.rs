@@ -24,7 +24,7 @@ pub struct MessageRow {
 impl MessageRow {
     /// The `eventId` Svix knows the message by: the producer's key, else the row id.
     pub fn svix_event_id(&self) -> String {
-        self.event_id.clone().unwrap_or_else(|| self.id.to_string())
+        crate::outbox::svix_event_id(self.id, self.event_id.as_deref())
     }
 
     /// The best name to ask Svix about this message with: its `msg_…` id once recorded.

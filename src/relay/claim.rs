@@ -23,7 +23,7 @@ pub struct Claimed {
 impl Claimed {
     /// What Svix dedupes on: the producer's idempotency key, else the row id.
     pub fn svix_event_id(&self) -> String {
-        self.event_id.clone().unwrap_or_else(|| self.id.to_string())
+        crate::outbox::svix_event_id(self.id, self.event_id.as_deref())
     }
 }
 
