@@ -67,6 +67,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 404 for a message the organization does not have (by row id, `eventId` or Svix id).
+    pub fn no_message(organization_id: &str, message_id: &str) -> Self {
+        ApiError::NotFound(format!("organization {organization_id:?} has no message {message_id:?}"))
+    }
+
     /// The HTTP status and stable code of this error.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         use ApiError::*;

@@ -65,9 +65,9 @@ impl From<MessageRow> for MessageState {
 }
 
 async fn find(services: &Services, organization_id: &str, message_id: &str) -> Result<MessageRow, ApiError> {
-    messages::find(&services.pool, organization_id, message_id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!("organization {organization_id:?} has no message {message_id:?}"))
-    })
+    messages::find(&services.pool, organization_id, message_id)
+        .await?
+        .ok_or_else(|| ApiError::no_message(organization_id, message_id))
 }
 
 /// One message's delivery state.

@@ -170,9 +170,7 @@ pub async fn attempts(
         Ok(attempts) => Ok(axum::Json(attempts)),
         // Still in the outbox, not yet in Svix: no attempts so far.
         Err(SvixError::NotFound(_)) if row.is_some() => Ok(axum::Json(Vec::new())),
-        Err(SvixError::NotFound(_)) => {
-            Err(ApiError::NotFound(format!("organization {organization_id:?} has no message {message_id:?}")))
-        }
+        Err(SvixError::NotFound(_)) => Err(ApiError::no_message(&organization_id, &message_id)),
         Err(error) => Err(error.into()),
     }
 }

@@ -17,6 +17,7 @@ mod deliver;
 mod policy;
 mod wake;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -45,6 +46,9 @@ const REFUSED_RECHECK: Duration = Duration::from_secs(30);
 /// The first and the longest wait before trying the database again.
 const DB_RETRY_FIRST: Duration = Duration::from_millis(250);
 const DB_RETRY_MAX: Duration = Duration::from_secs(10);
+/// Tries at writing one batch of outcomes (with 0.25 s to 2 s between them) before leaving the
+/// rows to their lease.
+const RECORD_ATTEMPTS: u32 = 5;
 /// Steps that may run at once (see [`Relay::run`]).
 const STEPS_IN_FLIGHT: usize = 2;
 /// An idle relay never sleeps less than this, so rows due but locked by another relay's claim
@@ -229,16 +233,15 @@ impl Relay {
         let mut report = Report::default();
         let mut batch = Vec::new();
         while results.recv_many(&mut batch, 1024).await > 0 {
-            let outcomes: Vec<Recorded> = batch.iter().map(|(recorded, _)| recorded.clone()).collect();
-            let written = self.record(token, &outcomes).await;
-            for (recorded, created_at) in &batch {
-                if !written.contains(&recorded.id) {
+            let (outcomes, created): (Vec<Recorded>, Vec<_>) = batch.drain(..).unzip();
+            let written: HashSet<Uuid> = self.record(token, &outcomes).await.into_iter().collect();
+            for (recorded, created_at) in outcomes.iter().zip(created) {
+                if written.contains(&recorded.id) {
+                    tally(&mut report, &recorded.outcome, created_at);
+                } else {
                     report.superseded += 1;
-                    continue;
                 }
-                tally(&mut report, &recorded.outcome, *created_at);
             }
-            batch.clear();
         }
         report
     }
@@ -246,13 +249,15 @@ impl Relay {
     /// Writes one batch of outcomes, retrying briefly while the database is unreachable.
     async fn record(&self, token: Uuid, outcomes: &[Recorded]) -> Vec<Uuid> {
         let mut delay = DB_RETRY_FIRST;
-        for _ in 0..5 {
+        for attempt in 1..=RECORD_ATTEMPTS {
             match claim::record(&self.pool, token, &self.id, outcomes).await {
                 Ok(written) => return written,
                 Err(error) => {
-                    tracing::warn!(error = %error, rows = outcomes.len(), "could not record outcomes; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(DB_RETRY_MAX);
+                    tracing::warn!(error = %error, rows = outcomes.len(), attempt, "could not record outcomes");
+                    if attempt < RECORD_ATTEMPTS {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(DB_RETRY_MAX);
+                    }
                 }
             }
         }
